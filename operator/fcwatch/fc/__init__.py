@@ -1,0 +1,1 @@
+"""Alibaba Cloud Function Compute: signing, ListInstances client, credentials, simulator."""
