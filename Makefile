@@ -30,7 +30,7 @@ unit: venv
 
 ## ruff + mypy + every test: unit, SDK oracles, end to end on the real control plane.
 test: venv lint typecheck controlplane
-	$(PY) -m pytest -q -ra
+	FCWATCH_REQUIRE_E2E=1 $(PY) -m pytest -q -ra
 
 ## The main job on the embedded default: local control plane + FC simulator + operator + a sample watch.
 demo: venv controlplane
