@@ -104,16 +104,19 @@ def _type_name(value: object) -> str:
     )
 
 
-def _string(spec: Mapping[str, Any], key: str, *, required: bool) -> str | None:
-    value = spec.get(key)
+def _string(
+    mapping: Mapping[str, Any], key: str, *, required: bool, parent: str = "spec"
+) -> str | None:
+    field = f"{parent}.{key}"
+    value = mapping.get(key)
     if value is None or (value == "" and not required):
         if required:
-            raise InvalidSpec(f"spec.{key} is required")
+            raise InvalidSpec(f"{field} is required")
         return None
     if not isinstance(value, str):
-        raise InvalidSpec(f"spec.{key} must be a string, not {_type_name(value)}")
+        raise InvalidSpec(f"{field} must be a string, not {_type_name(value)}")
     if value == "":
-        raise InvalidSpec(f"spec.{key} must not be empty")
+        raise InvalidSpec(f"{field} must not be empty")
     return value
 
 
@@ -201,12 +204,9 @@ def _credentials_ref(spec: Mapping[str, Any]) -> CredentialsRef | None:
             "spec.credentialsRef.namespace is not supported: the Secret must be in the "
             "watch's own namespace"
         )
-    name = _string(value, "name", required=True)
+    name = _string(value, "name", required=True, parent="spec.credentialsRef")
     assert name is not None
-    try:
-        _matching("name", name, DNS_SUBDOMAIN_PATTERN, DNS_SUBDOMAIN_MAX_LENGTH)
-    except InvalidSpec as exc:
-        raise InvalidSpec(f"spec.credentialsRef.{exc}") from None
+    _matching("spec.credentialsRef.name", name, DNS_SUBDOMAIN_PATTERN, DNS_SUBDOMAIN_MAX_LENGTH)
     return CredentialsRef(name=name)
 
 

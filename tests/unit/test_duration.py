@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fcwatch.spec import InvalidSpec, parse_go_duration, parse_go_duration_ns
@@ -169,7 +169,7 @@ def test_reference_formatter_matches_go_documented_outputs(ns: int, text: str) -
     assert go_format_duration(ns) == text
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(min_value=MIN_NS, max_value=MAX_NS))
 def test_parse_inverts_go_formatting(ns: int) -> None:
     assert parse_go_duration_ns(go_format_duration(ns)) == ns
@@ -179,7 +179,7 @@ UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 10**6, "s": 1
 UNIT_NS |= {"m": 60 * 10**9, "h": 3600 * 10**9}
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(st.integers(min_value=0, max_value=10**6), st.sampled_from(sorted(UNIT_NS))),
@@ -194,7 +194,7 @@ def test_integer_terms_add_up(terms: list[tuple[int, str]], sign: str) -> None:
     assert parse_go_duration_ns(text) == (-total if sign == "-" else total)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.integers(min_value=0, max_value=10**6),
     st.integers(min_value=0, max_value=999_999_999),
@@ -208,7 +208,7 @@ def test_fractions_with_at_most_nine_digits_are_exact(whole: int, nanos: int, un
     assert parse_go_duration_ns(text) == exact
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet="0123456789.+-µμnsumh dxS", max_size=12))
 def test_arbitrary_text_either_parses_or_raises_invalid_spec(text: str) -> None:
     try:
