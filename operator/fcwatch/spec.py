@@ -58,7 +58,7 @@ class WatchSpec:
     region: str
     account_id: str
     function_name: str
-    service_name: str | None  # required for fc2; kept (display only) for fc3
+    service_name: str | None  # required for fc2, None for fc3
     qualifier: str = "LATEST"
     internal: bool = False
     endpoint: str | None = None  # None when absent or ""; checked by fcwatch.endpoints
@@ -76,13 +76,13 @@ DEFAULT_INTERVAL_SECONDS: Final = 30.0
 MIN_INTERVAL_SECONDS: Final = 5.0
 MAX_INSTANCE_IDS: Final = 100
 
-# Patterns (Python ``re`` syntax, used with fullmatch). Keep the CRD's patterns in step.
-REGION_PATTERN: Final = r"[a-z0-9]+(-[a-z0-9]+)*"  # cn-hangzhou, ap-southeast-1
+# Patterns (Python ``re`` syntax, used with fullmatch): the same as the CRD's, keep them in step.
+REGION_PATTERN: Final = r"[a-z]{2,}(-[a-z0-9]+)+"  # cn-hangzhou, ap-southeast-1
 REGION_MAX_LENGTH: Final = 64
 ACCOUNT_ID_PATTERN: Final = r"[0-9]{1,32}"  # Alibaba Cloud account ids are numeric
 SERVICE_NAME_PATTERN: Final = r"[A-Za-z_][A-Za-z0-9_-]{0,127}"
 FUNCTION_NAME_PATTERN: Final = r"[A-Za-z_][A-Za-z0-9_-]{0,127}"
-QUALIFIER_PATTERN: Final = r"[A-Za-z0-9_][A-Za-z0-9_-]{0,127}"  # LATEST, a version, an alias
+QUALIFIER_PATTERN: Final = r"[0-9]{1,10}|[A-Za-z_][A-Za-z0-9_-]{0,127}"  # version | alias, LATEST
 INSTANCE_ID_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,255}"
 DNS_SUBDOMAIN_PATTERN: Final = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
 DNS_SUBDOMAIN_MAX_LENGTH: Final = 253
@@ -213,8 +213,10 @@ def _credentials_ref(spec: Mapping[str, Any]) -> CredentialsRef | None:
 def parse_spec(spec: Mapping[str, Any]) -> WatchSpec:
     """Validate a ``FunctionInstanceWatch`` ``.spec`` and return it as a :class:`WatchSpec`.
 
-    Defaults follow the CRD (api fc2, qualifier LATEST, limit 100, interval 30s). Unknown fields
-    are ignored (the API server prunes them anyway). Raises :class:`InvalidSpec`.
+    Defaults and rules follow the CRD (api fc2, qualifier LATEST, limit 100, interval 30s;
+    serviceName required for fc2 and refused for fc3; endpoint and internal exclusive), except
+    that ``interval`` accepts all of Go's duration syntax. Unknown fields are ignored (the API
+    server prunes them anyway). Raises :class:`InvalidSpec`.
     """
     if not isinstance(spec, Mapping):
         raise InvalidSpec(f"spec must be an object, not {_type_name(spec)}")
@@ -224,6 +226,11 @@ def parse_spec(spec: Mapping[str, Any]) -> WatchSpec:
     account_id = _string(spec, "accountId", required=True)
     function_name = _string(spec, "functionName", required=True)
     service_name = _string(spec, "serviceName", required=api == "fc2")
+    if api == "fc3" and service_name is not None:
+        raise InvalidSpec(
+            "spec.serviceName must not be set when spec.api is fc3: FC 3.0 has no services "
+            "(remove serviceName, or use api: fc2)"
+        )
     qualifier = _string(spec, "qualifier", required=False) or DEFAULT_QUALIFIER
     assert region is not None and account_id is not None and function_name is not None
 
@@ -234,6 +241,13 @@ def parse_spec(spec: Mapping[str, Any]) -> WatchSpec:
         _matching("spec.serviceName", service_name, SERVICE_NAME_PATTERN)
     _matching("spec.qualifier", qualifier, QUALIFIER_PATTERN)
 
+    internal = _boolean(spec, "internal", False)
+    endpoint = _string(spec, "endpoint", required=False)
+    if internal and endpoint is not None:
+        raise InvalidSpec(
+            "spec.internal: true has no effect together with spec.endpoint; set one or the other"
+        )
+
     return WatchSpec(
         api=api,
         region=region,
@@ -241,8 +255,8 @@ def parse_spec(spec: Mapping[str, Any]) -> WatchSpec:
         function_name=function_name,
         service_name=service_name,
         qualifier=qualifier,
-        internal=_boolean(spec, "internal", False),
-        endpoint=_string(spec, "endpoint", required=False),
+        internal=internal,
+        endpoint=endpoint,
         instance_ids=_instance_ids(spec),
         limit=_limit(spec),
         interval_seconds=_interval_seconds(spec),

@@ -62,7 +62,7 @@ def test_every_field_set() -> None:
             FC2_MINIMAL,
             api="fc2",
             qualifier="prod",
-            internal=True,
+            internal=False,
             endpoint="http://127.0.0.1:9000",
             instanceIds=["c-2", "c-1", "c-2"],
             limit=0,
@@ -72,7 +72,6 @@ def test_every_field_set() -> None:
         )
     )
     assert parsed.qualifier == "prod"
-    assert parsed.internal is True
     assert parsed.endpoint == "http://127.0.0.1:9000"
     assert parsed.instance_ids == ("c-1", "c-2")  # deduplicated, sorted
     assert parsed.limit == 0
@@ -100,6 +99,8 @@ def test_empty_or_null_means_default(field: str, value: Any, attr: str, default:
 
 def test_numeric_versions_and_aliases_are_qualifiers() -> None:
     assert parse_spec(with_fields(FC2_MINIMAL, qualifier="3")).qualifier == "3"
+    assert parse_spec(with_fields(FC2_MINIMAL, internal=True)).internal is True
+    assert parse_spec(with_fields(FC2_MINIMAL, region="ap-southeast-1")).region == "ap-southeast-1"
     assert parse_spec(with_fields(FC2_MINIMAL, qualifier="blue_green-1")).qualifier == (
         "blue_green-1"
     )
@@ -126,6 +127,17 @@ def test_numeric_versions_and_aliases_are_qualifiers() -> None:
         (with_fields(FC2_MINIMAL, qualifier="v1.2"), "spec.qualifier"),
         (with_fields(FC2_MINIMAL, qualifier="a?b"), "spec.qualifier"),
         (with_fields(FC2_MINIMAL, internal="yes"), "spec.internal must be a boolean"),
+        (
+            with_fields(FC2_MINIMAL, internal=True, endpoint="https://x.fc.aliyuncs.com"),
+            "spec.internal: true has no effect together with spec.endpoint",
+        ),
+        (
+            with_fields(FC3_MINIMAL, serviceName="shop"),
+            "spec.serviceName must not be set when spec.api is fc3",
+        ),
+        (with_fields(FC2_MINIMAL, qualifier="12345678901"), "spec.qualifier"),
+        (with_fields(FC2_MINIMAL, qualifier="1a"), "spec.qualifier"),
+        (with_fields(FC2_MINIMAL, region="x-1"), "spec.region"),
         (with_fields(FC2_MINIMAL, suspend=1), "spec.suspend must be a boolean"),
         (with_fields(FC2_MINIMAL, endpoint=80), "spec.endpoint must be a string"),
         (with_fields(FC2_MINIMAL, limit=101), "spec.limit must be between 0 and 100, got 101"),
@@ -186,10 +198,6 @@ def test_exactly_one_hundred_instance_ids_and_five_seconds_are_allowed() -> None
 
 def test_unknown_fields_are_ignored() -> None:
     assert parse_spec(with_fields(FC2_MINIMAL, futureField=1)) == parse_spec(FC2_MINIMAL)
-
-
-def test_fc3_keeps_a_given_service_name_for_display() -> None:
-    assert parse_spec(with_fields(FC3_MINIMAL, serviceName="shop")).service_name == "shop"
 
 
 spec_values = st.one_of(
