@@ -24,11 +24,8 @@ IMAGE = "ghcr.io/fcwatch/fcwatch:0.1.0"
 
 # (apiGroup, resource, verb): the complete grant, nothing more. Why each: manifests/rbac/role.yaml.
 EXPECTED_RBAC = {
-    ("fcwatch.io", "functioninstancewatches", "get"),
     ("fcwatch.io", "functioninstancewatches", "list"),
     ("fcwatch.io", "functioninstancewatches", "watch"),
-    ("fcwatch.io", "functioninstancewatches", "patch"),
-    ("fcwatch.io", "functioninstancewatches/status", "get"),
     ("fcwatch.io", "functioninstancewatches/status", "patch"),
     ("", "secrets", "get"),
     ("", "secrets", "list"),
@@ -36,9 +33,6 @@ EXPECTED_RBAC = {
     ("", "events", "create"),
     ("apiextensions.k8s.io", "customresourcedefinitions", "list"),
     ("apiextensions.k8s.io", "customresourcedefinitions", "watch"),
-    ("kopf.dev", "clusterkopfpeerings", "list"),
-    ("kopf.dev", "clusterkopfpeerings", "watch"),
-    ("kopf.dev", "clusterkopfpeerings", "patch"),
 }
 
 
