@@ -61,7 +61,15 @@ _FC_MESSAGE_MAX: Final = 300
 # A server may echo its string-to-sign (it holds x-fc-security-token) or key material: cut it.
 _STRING_TO_SIGN: Final = re.compile(r"string[\s_-]*to[\s_-]*sign", re.IGNORECASE)
 _ACCESS_KEY_ID: Final = re.compile(r"\b(LTAI|STS\.)[0-9A-Za-z]{8,}")
-_LONG_TOKEN: Final = re.compile(r"[A-Za-z0-9+/=_-]{40,}")
+_TOKEN_LIKE: Final = re.compile(r"[A-Za-z0-9+/=]{40,}")  # base64: STS tokens, signatures
+_CODE_MAX: Final = 64
+
+
+def _redact_if_token(match: re.Match[str]) -> str:
+    """Redact a long run mixing digits and both cases; leave words and paths alone."""
+    run = match.group(0)
+    mixed = any(c.isdigit() for c in run) and any(c.islower() for c in run) and run.lower() != run
+    return "[redacted]" if mixed else run
 
 
 def _safe_fc_text(text: str) -> str:
@@ -71,7 +79,7 @@ def _safe_fc_text(text: str) -> str:
         text = text[: cut.start()] + "[string to sign omitted]"
     text = " ".join(text.split())
     text = _ACCESS_KEY_ID.sub(lambda m: m.group(1) + "***", text)
-    text = _LONG_TOKEN.sub("[redacted]", text)
+    text = _TOKEN_LIKE.sub(_redact_if_token, text)
     if len(text) > _FC_MESSAGE_MAX:
         text = text[: _FC_MESSAGE_MAX - 3] + "..."
     return text
@@ -80,8 +88,9 @@ def _safe_fc_text(text: str) -> str:
 def failure_from_fc_error(err: FCError) -> Failure:
     """The Failure for a failed ListInstances call: reason and stalled-ness by error kind."""
     reason, stalled = _FC_ERROR_REASONS[err.kind]
+    code = _safe_fc_text(err.code or "")[:_CODE_MAX]
     origin = " ".join(
-        part for part in (f"HTTP {err.http_status}" if err.http_status else "", err.code) if part
+        part for part in (f"HTTP {err.http_status}" if err.http_status else "", code) if part
     )
     detail = _safe_fc_text(err.message) or "no message"
     message = (

@@ -16,6 +16,11 @@ Semantics (kstatus):
 * A failure or suspension never touches the instance data of the last good poll.
 * The condition message of a failure carries no FC request id (it would make every failed poll
   a visible change); the id goes to ``status.requestId`` and into the Warning Event's message.
+
+Events: Normal ``InstancesChanged`` when the (instanceId, versionId) set changed (``3 → 5
+instances (+2 -0)``); Warning ``<reason>`` when Ready turns False or the failure reason changes
+(not on repeats); Normal ``Recovered`` when a failure gives way to success; Normal ``Suspended``
+when polling is suspended.
 """
 
 from __future__ import annotations

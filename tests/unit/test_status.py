@@ -267,7 +267,7 @@ def test_failure_message_without_status_or_code() -> None:
         ("Signature mismatch, StringToSign: 'GET\\nx-fc-security-token:tok-9'", "tok-9"),
         ("invalid access key id LTAI5tAbCdEfGhIjKlMn", "LTAI5tAbCdEfGhIjKlMn"),
         ("security token expired: STS.NUabcdefghijklmnop", "STS.NUabcdefghijklmnop"),
-        ("token " + "Q" * 120 + " is expired", "Q" * 40),
+        ("token CAIS" + "q1Z/+" * 20 + "== is expired", "q1Z/+" * 8),
     ],
 )
 def test_failure_messages_never_carry_signing_input_or_keys(fc_message: str, secret: str) -> None:
@@ -275,6 +275,17 @@ def test_failure_messages_never_carry_signing_input_or_keys(fc_message: str, sec
     assert secret not in failure.message
     assert "\n" not in failure.message
     assert failure.message.startswith("ListInstances failed: HTTP 403 SignatureNotMatch: ")
+
+
+def test_long_names_and_paths_are_not_mistaken_for_tokens() -> None:
+    path = "/2016-08-15/services/shop/functions/" + "checkout-" * 6 + "fn/instances"
+    failure = failure_from_fc_error(FCError("not_found", f"{path} not found", 404, "X"))
+    assert path in failure.message
+
+
+def test_fc_error_codes_are_kept_short() -> None:
+    failure = failure_from_fc_error(FCError("protocol", "bad", 500, "C" * 500))
+    assert len(failure.message) < 120
 
 
 def test_long_fc_messages_are_cut() -> None:
