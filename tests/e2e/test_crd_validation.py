@@ -503,3 +503,23 @@ def test_install_manifests_pass_server_side_validation(cluster: Cluster) -> None
     assert result.returncode == 0, result.stderr
     assert "violate PodSecurity" not in result.stderr, result.stderr
     assert result.stdout.count("(server dry run)") == len(keep), result.stdout
+
+
+def test_samples_apply_into_the_chosen_namespace(cluster: Cluster) -> None:
+    cluster.apply_crd()
+    target = cluster.namespace("samples")
+    result = cluster.kubectl(
+        "apply", "--dry-run=server", "-k", str(REPO / "manifests" / "samples"), "-n", target,
+        "-o", "json", check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    applied = json.loads(result.stdout)
+    items = applied["items"] if applied["kind"] == "List" else [applied]
+    assert sorted(
+        (i["kind"], i["metadata"]["name"], i["metadata"]["namespace"]) for i in items
+    ) == [
+        ("FunctionInstanceWatch", "checkout", target),
+        ("Secret", "fc-credentials", target),
+    ]
+    fiw = next(i for i in items if i["kind"] == "FunctionInstanceWatch")
+    assert fiw["spec"]["interval"] == "30s"  # defaulted by the server
