@@ -294,6 +294,17 @@ def status_schema(crd: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def test_crds_directory_works_with_apply_f_and_apply_k() -> None:
+    """`kubectl apply -f crds/` reads every .yaml/.yml/.json there: only CRDs may live there.
+    kustomize (`-k crds/`, `../crds` from manifests/) reads the extensionless `Kustomization`."""
+    manifests = sorted(
+        p.name for p in (REPO / "crds").iterdir() if p.suffix in {".yaml", ".yml", ".json"}
+    )
+    assert manifests == [CRD_FILE.name]
+    assert (REPO / "crds" / "Kustomization").is_file()
+    assert [d["kind"] for d in kustomize("crds")] == ["CustomResourceDefinition"]
+
+
 def test_crd_names_and_scope(crd: dict[str, Any]) -> None:
     assert crd["apiVersion"] == "apiextensions.k8s.io/v1"
     assert crd["metadata"]["name"] == "functioninstancewatches.fcwatch.io"
