@@ -143,7 +143,9 @@ class Simulator:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen; return the base URL (``http://host:port``, the real port if 0 was asked)."""
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=0.25
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
