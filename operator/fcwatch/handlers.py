@@ -1,0 +1,115 @@
+"""kopf wiring only. Importing this module registers the handlers.
+
+fcwatch registers no change-detecting handlers (create/update/resume/delete/field), no daemons
+and no timers, so kopf writes nothing to a watch: no finalizer, no last-handled-configuration
+annotation, no progress annotations. ``on.event`` feeds the reconciler, whose own scheduler
+polls FC and patches ``/status`` only. Deleting a watch is never blocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import kopf
+
+from fcwatch import metrics
+from fcwatch.fc.client import FCClient
+from fcwatch.kube import GROUP, PLURAL, VERSION, KubeGateway, load_api_client
+from fcwatch.operator_credentials import operator_credentials_source
+from fcwatch.reconciler import Reconciler, ReconcilerSettings
+
+
+@dataclass
+class Runtime:
+    """Handed to kopf as the root ``memo``: settings in, the live reconciler out."""
+
+    settings: ReconcilerSettings = field(default_factory=ReconcilerSettings)
+    kubeconfig: str | None = None
+    metrics_port: int = 0
+    reconciler: Reconciler | None = None
+    task: asyncio.Task[None] | None = None
+    fc: FCClient | None = None
+
+
+def _runtime(memo: Any) -> Runtime:
+    runtime = memo.runtime
+    assert isinstance(runtime, Runtime)
+    return runtime
+
+
+@kopf.on.startup()
+async def startup(settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
+    # Nothing is written to watched objects (see module docstring); these settings only make
+    # sure that stays so if a change handler is ever added.
+    settings.persistence.finalizer = "fcwatch.io/finalizer"
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix="fcwatch.io", key="last-handled-configuration"
+    )
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="fcwatch.io")
+    settings.posting.level = logging.WARNING
+    settings.watching.server_timeout = 600
+    settings.watching.client_timeout = 660
+    settings.networking.request_timeout = 30
+    runtime = _runtime(memo)
+    runtime.fc = FCClient()
+    runtime.reconciler = Reconciler(
+        runtime.settings,
+        KubeGateway(load_api_client(runtime.kubeconfig)),
+        runtime.fc,
+        operator_credentials_source(),
+    )
+    runtime.task = asyncio.create_task(runtime.reconciler.run(), name="fcwatch-scheduler")
+    if runtime.metrics_port:
+        metrics.serve(runtime.metrics_port)
+
+
+@kopf.on.login()
+def login(memo: Any, **kwargs: Any) -> kopf.ConnectionInfo | None:
+    """``--kubeconfig`` when given, else kopf's usual order (in-cluster, then KUBECONFIG)."""
+    kubeconfig = _runtime(memo).kubeconfig
+    if kubeconfig:
+        os.environ["KUBECONFIG"] = kubeconfig
+        return kopf.login_with_kubeconfig(**kwargs)
+    info: kopf.ConnectionInfo | None = kopf.login_via_client(**kwargs)
+    return info
+
+
+@kopf.on.cleanup()
+async def cleanup(memo: Any, **_: Any) -> None:
+    runtime = _runtime(memo)
+    if runtime.task is not None:
+        runtime.task.cancel()
+        await asyncio.gather(runtime.task, return_exceptions=True)
+    if runtime.fc is not None:
+        await runtime.fc.aclose()
+
+
+@kopf.on.event(GROUP, VERSION, PLURAL)
+def watch_event(type: str | None, body: kopf.Body, memo: Any, **_: Any) -> None:
+    reconciler = _runtime(memo).reconciler
+    if reconciler is not None:
+        reconciler.observe(type, body)
+
+
+def _secret_in_use(namespace: str | None, name: str | None, memo: Any, **_: Any) -> bool:
+    reconciler = _runtime(memo).reconciler
+    return bool(reconciler and namespace and name and reconciler.uses_secret(namespace, name))
+
+
+@kopf.on.event("", "v1", "secrets", when=_secret_in_use)
+def secret_event(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
+    reconciler = _runtime(memo).reconciler
+    if reconciler is not None and namespace:
+        reconciler.secret_changed(namespace, name)
+
+
+@kopf.on.probe(id="watches")
+def watches_probe(memo: Any, **_: Any) -> int:
+    runtime = _runtime(memo)
+    if runtime.reconciler is None or runtime.task is None or runtime.task.done():
+        raise kopf.PermanentError("the poll scheduler is not running")
+    return len(runtime.reconciler.records)
