@@ -29,7 +29,7 @@ from fcwatch import localcluster, table
 from fcwatch.kube import GROUP, PLURAL, VERSION, load_api_client
 
 NAMESPACE = "fcwatch-demo"
-SECRET_NAME = "fc-demo-credentials"
+SECRET_NAME = "fc-demo-credentials"  # noqa: S105 - a Secret object name
 CRD_FILE = Path(__file__).resolve().parents[2] / "crds" / "functioninstancewatches.fcwatch.io.yaml"
 
 
