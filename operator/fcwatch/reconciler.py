@@ -98,6 +98,7 @@ class Reconciler:
         fc: FCClient,
         operator_credentials: OperatorCredentials,
         now: Callable[[], dt.datetime] = _utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self._gateway = gateway
@@ -108,9 +109,11 @@ class Reconciler:
         self.scheduler: PollScheduler[str] = PollScheduler(
             self.poll, concurrency=settings.concurrency
         )
-        self.shared: SharedCalls[tuple[FCTarget, str], ListInstancesResult] = SharedCalls()
+        self.shared: SharedCalls[tuple[FCTarget, str], ListInstancesResult] = SharedCalls(
+            clock=monotonic
+        )
         self._limiter: RateLimiter[str] = RateLimiter(
-            settings.fc_rate_per_endpoint, settings.fc_burst_per_endpoint
+            settings.fc_rate_per_endpoint, settings.fc_burst_per_endpoint, clock=monotonic
         )
         self._secrets: dict[tuple[str, str], Mapping[str, str] | None] = {}
         self._secret_users: dict[tuple[str, str], set[str]] = {}
