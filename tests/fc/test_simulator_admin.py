@@ -210,6 +210,7 @@ async def test_sts_issues_expiring_credentials(simulator: Simulator) -> None:
     [
         ({**OIDC, "OIDCToken": ""}, 400, "MissingParameter.OIDCToken"),
         ({**OIDC, "DurationSeconds": "60"}, 400, "InvalidParameter.DurationSeconds"),
+        ({**OIDC, "DurationSeconds": "\u00b3"}, 400, "InvalidParameter.DurationSeconds"),
         ({**OIDC, "Action": "AssumeRole"}, 400, "InvalidAction.NotFound"),
     ],
 )

@@ -260,7 +260,7 @@ class Simulator:
     async def _body(self, request: web.Request) -> Any:
         try:
             return await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ConfigError("body: not JSON") from None
 
     async def _admin(

@@ -75,7 +75,7 @@ def _json_list(name: str, text: str | None) -> tuple[str, ...] | Failure:
         return ()
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return Failure(400, "InvalidArgument", f"{name} must be a JSON array of strings")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         return Failure(400, "InvalidArgument", f"{name} must be a JSON array of strings")
@@ -88,7 +88,7 @@ def parse_list_query(api: SimApi, pairs: Iterable[tuple[str, str]]) -> ListQuery
     items = list(pairs)
     last = dict(items)
     limit_text = last.get("limit", "100")
-    if not limit_text.isdigit() or int(limit_text) > 100:
+    if not (limit_text.isascii() and limit_text.isdigit()) or int(limit_text) > 100:
         return Failure(400, "InvalidArgument", "limit must be an integer between 0 and 100")
     if api == "fc2":
         ids: tuple[str, ...] | Failure = tuple(v for k, v in items if k == "instanceIds")

@@ -40,7 +40,10 @@ def _assume(
         if not params.get(name):
             return Failure(400, f"MissingParameter.{name}", f"{name} is mandatory")
     duration_text = params.get("DurationSeconds") or "3600"
-    if not duration_text.isdigit() or not MIN_DURATION <= int(duration_text) <= MAX_DURATION:
+    if (
+        not (duration_text.isascii() and duration_text.isdigit())
+        or not MIN_DURATION <= int(duration_text) <= MAX_DURATION
+    ):
         return Failure(
             400,
             "InvalidParameter.DurationSeconds",
