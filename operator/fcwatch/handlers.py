@@ -19,7 +19,7 @@ import kopf
 from fcwatch import metrics
 from fcwatch.fc.client import FCClient
 from fcwatch.kube import GROUP, PLURAL, VERSION, KubeGateway, load_api_client
-from fcwatch.operator_credentials import operator_credentials_source
+from fcwatch.operator_credentials import OperatorCredentials, operator_credentials_from_env
 from fcwatch.reconciler import Reconciler, ReconcilerSettings
 
 
@@ -33,6 +33,7 @@ class Runtime:
     reconciler: Reconciler | None = None
     task: asyncio.Task[None] | None = None
     fc: FCClient | None = None
+    credentials: OperatorCredentials | None = None
 
 
 def _runtime(memo: Any) -> Runtime:
@@ -42,7 +43,12 @@ def _runtime(memo: Any) -> Runtime:
 
 
 @kopf.on.startup()
-async def startup(settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
+async def startup(
+    settings: kopf.OperatorSettings,
+    memo: Any,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+    **_: Any,
+) -> None:
     # Nothing is written to watched objects (see module docstring); these settings only make
     # sure that stays so if a change handler is ever added.
     settings.persistence.finalizer = "fcwatch.io/finalizer"
@@ -56,11 +62,13 @@ async def startup(settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
     settings.networking.request_timeout = 30
     runtime = _runtime(memo)
     runtime.fc = FCClient()
+    runtime.credentials = operator_credentials_from_env()
+    logger.info("operator's own FC credentials: %s", runtime.credentials.source)
     runtime.reconciler = Reconciler(
         runtime.settings,
         KubeGateway(load_api_client(runtime.kubeconfig)),
         runtime.fc,
-        operator_credentials_source(),
+        runtime.credentials,
     )
     runtime.task = asyncio.create_task(runtime.reconciler.run(), name="fcwatch-scheduler")
     if runtime.metrics_port:
@@ -86,6 +94,8 @@ async def cleanup(memo: Any, **_: Any) -> None:
         await asyncio.gather(runtime.task, return_exceptions=True)
     if runtime.fc is not None:
         await runtime.fc.aclose()
+    if runtime.credentials is not None:
+        await runtime.credentials.aclose()
 
 
 @kopf.on.event(GROUP, VERSION, PLURAL)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,10 +28,12 @@ from fcwatch.fc.client import FCClient
 from fcwatch.fc.credentials import Credentials, CredentialsError, credentials_from_secret_data
 from fcwatch.fc.model import FCError, FCTarget, ListInstancesResult
 from fcwatch.kube import KubeGateway
+from fcwatch.operator_credentials import OperatorCredentials
 from fcwatch.refresh import RefreshRequest, RefreshTokens, initial_tokens, pending_refresh
 from fcwatch.scheduler import PollScheduler, RateLimiter, SharedCalls, jittered
 from fcwatch.spec import InvalidSpec, WatchSpec, parse_spec
 from fcwatch.status import (
+    AUTH_FAILED,
     CREDENTIALS_MISSING,
     ENDPOINT_NOT_ALLOWED,
     INVALID_SPEC,
@@ -48,8 +50,6 @@ from fcwatch.status import (
 )
 
 logger = logging.getLogger(__name__)
-
-OperatorCredentials = Callable[[], Awaitable[Credentials | None]]
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,10 @@ class Reconciler:
         if ref is None:
             if not credentials_allowed(spec, resolved):  # second lock; resolve_endpoint is first
                 return Failure(ENDPOINT_NOT_ALLOWED, OWN_CREDENTIALS_REFUSED, stalled=True)
-            own = await self._operator_credentials()
+            try:
+                own = await self._operator_credentials.get()
+            except CredentialsError as exc:
+                return Failure(AUTH_FAILED, f"the operator's own credentials: {exc}", stalled=False)
             if own is None:
                 return Failure(
                     CREDENTIALS_MISSING,

@@ -12,6 +12,7 @@ import pytest
 from fcwatch.endpoints import EndpointPolicy
 from fcwatch.fc.credentials import Credentials
 from fcwatch.fc.model import FCError, FCTarget, Instance, ListInstancesResult
+from fcwatch.operator_credentials import OperatorCredentials
 from fcwatch.reconciler import Reconciler, ReconcilerSettings
 from fcwatch.refresh import FLUX_REQUESTED_AT
 
@@ -108,8 +109,9 @@ def parts() -> tuple[Reconciler, FakeGateway, FakeFC, Clock]:
         "accessKeySecret": b64(SECRET_VALUE),
     }
 
-    async def no_operator_credentials() -> Credentials | None:
-        raise AssertionError("the operator's own credentials must not be asked for")
+    class NoOperatorCredentials(OperatorCredentials):
+        async def get(self) -> Credentials | None:
+            raise AssertionError("the operator's own credentials must not be asked for")
 
     reconciler = Reconciler(
         ReconcilerSettings(
@@ -117,7 +119,7 @@ def parts() -> tuple[Reconciler, FakeGateway, FakeFC, Clock]:
         ),
         gateway,  # type: ignore[arg-type]
         fc,  # type: ignore[arg-type]
-        no_operator_credentials,
+        NoOperatorCredentials(),
         now=clock,
         monotonic=clock.monotonic,
     )
@@ -140,7 +142,7 @@ async def test_first_poll_writes_ready_status_and_an_event(parts: Any) -> None:
 
 
 async def test_unchanged_set_is_not_written_until_the_heartbeat(parts: Any) -> None:
-    reconciler, gateway, fc, clock = parts
+    reconciler, gateway, _fc, clock = parts
     reconciler.observe("ADDED", watch())
     await reconciler.poll("u1")
     writes = len(gateway.patches)
@@ -205,7 +207,7 @@ async def test_missing_secret_then_secret_event_wakes_and_rereads(parts: Any) ->
 
 
 async def test_identical_targets_share_one_call_and_refresh_bypasses_it(parts: Any) -> None:
-    reconciler, gateway, fc, clock = parts
+    reconciler, _gateway, fc, clock = parts
     reconciler.observe("ADDED", watch("a", "ua"))
     reconciler.observe("ADDED", watch("b", "ub"))
     await reconciler.poll("ua")
