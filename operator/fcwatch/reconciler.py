@@ -325,7 +325,7 @@ class Reconciler:
                 return
         for event in update.events:
             await self._gateway.post_event(record.body, event.type, event.reason, event.message)
-        self._export(record)
+        self._export(record, now if isinstance(outcome, Success) else None)
 
     async def _write(self, record: WatchRecord, update: StatusUpdate, *, why: str) -> bool:
         patch = status_patch(record.status or None, update.status)
@@ -337,7 +337,7 @@ class Reconciler:
         metrics.status_writes.labels(why).inc()
         return True
 
-    def _export(self, record: WatchRecord) -> None:
+    def _export(self, record: WatchRecord, synced_at: dt.datetime | None) -> None:
         status = record.status
         labels = (record.namespace, record.name)
         metrics.watch_instances.labels(*labels).set(status.get("instanceCount", 0))
@@ -352,10 +352,8 @@ class Reconciler:
         for entry in status.get("versionCounts", []):
             metrics.watch_version_instances.labels(*labels, entry["versionId"]).set(entry["count"])
         record.versions_exported = versions
-        last_sync = status.get("lastSyncTime")
-        if last_sync:
-            stamp = dt.datetime.fromisoformat(last_sync.replace("Z", "+00:00")).timestamp()
-            metrics.watch_last_sync.labels(*labels).set(stamp)
+        if synced_at is not None:  # every successful poll, written or not
+            metrics.watch_last_sync.labels(*labels).set(synced_at.timestamp())
 
     def _next_delay(self, record: WatchRecord, spec: WatchSpec, outcome: Outcome) -> float:
         interval = spec.interval_seconds

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 
 from fcwatch.endpoints import EndpointPolicy
 from fcwatch.reconciler import ReconcilerSettings
@@ -94,13 +95,18 @@ def run(args: argparse.Namespace) -> int:
 
     from fcwatch import handlers  # registers the handlers
 
+    try:
+        settings = settings_from(args)
+    except ValueError as exc:
+        print(f"fcwatch run: {exc}", file=sys.stderr)
+        return 2
     log_format = kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.PLAIN
     kopf.configure(verbose=args.verbose, debug=args.debug, log_format=log_format)
     if not args.verbose and not args.debug:
         logging.getLogger("kubernetes").setLevel(logging.WARNING)
         logging.getLogger("httpx").setLevel(logging.WARNING)
     runtime = handlers.Runtime(
-        settings=settings_from(args),
+        settings=settings,
         kubeconfig=args.kubeconfig,
         metrics_port=args.metrics_port,
     )
