@@ -340,6 +340,11 @@ def test_metrics_are_exported(
     assert re.search(
         r'fcwatch_fc_requests_total\{api="fc2",outcome="ok",region="cn-hangzhou"\} \d', text
     )
+    synced = re.search(
+        rf'fcwatch_watch_last_sync_timestamp_seconds{{name="metered",namespace="{ns}"}} (\S+)',
+        text,
+    )
+    assert synced and abs(float(synced.group(1)) - time.time()) < 60
 
 
 def test_no_secret_anywhere(
