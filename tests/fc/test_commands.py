@@ -178,3 +178,13 @@ def test_simulator_command_registers_its_handler() -> None:
     args = parser.parse_args(["--port", "0"])
     assert args.handler is simulator_command.run
     assert (args.host, args.config) == ("127.0.0.1", None)
+
+
+def test_simulator_thread_cleans_up_when_the_port_is_taken() -> None:
+    with SimulatorThread() as first:
+        port = int(first.url.rsplit(":", 1)[1])
+        second = SimulatorThread(port=port)
+        with pytest.raises(OSError), second:
+            pass
+        assert not second._thread.is_alive()
+        assert httpx.get(first.url + "/_admin/state").status_code == 200

@@ -76,7 +76,7 @@ from fcwatch.fc.simulator_protocol import (
     verify_acs3,
     verify_fc2,
 )
-from fcwatch.fc.simulator_state import NotFound, SimulatorState
+from fcwatch.fc.simulator_state import AccountState, NotFound, SimulatorState
 from fcwatch.fc.simulator_sts import assume_role_with_oidc
 
 log = logging.getLogger(__name__)
@@ -192,9 +192,8 @@ class Simulator:
     async def _list_instances(
         self, request: web.Request, route: Route, rid: str
     ) -> web.StreamResponse:
-        state = self.state
-        state.count(route)
-        fault = state.take_fault(route)
+        self.state.count(route)
+        fault = self.state.take_fault(route)
         if fault is not None and fault.latency > 0:
             await self._sleep(fault.latency)
         if fault is not None and fault.kind == "reset":
@@ -203,51 +202,57 @@ class Simulator:
             raise asyncio.CancelledError  # nothing more to send on an aborted connection
         if request.method != "GET":
             return _fc_error(route.api, Failure(405, "MethodNotAllowed", "use GET"), rid)
-        headers = list(request.headers.items())
-        body = await request.read()
-        now = datetime.fromtimestamp(state.now(), UTC)
-
-        def lookup(key_id: str) -> Any:
-            found = state.lookup_key(key_id)
-            return found[0] if found else None
-
-        skew = state.config.max_skew_seconds
-        path, _, raw_query = request.raw_path.partition("?")
-        verified = (
-            verify_fc2(request.method, path, headers, lookup, now, skew)
-            if route.api == "fc2"
-            else verify_acs3(request.method, request.raw_path, headers, body, lookup, now, skew)
-        )
-        if isinstance(verified, Failure):
-            return _fc_error(route.api, verified, rid)
-        found = state.lookup_key(verified.access_key_id)
-        if found is None:  # pragma: no cover - verified keys exist
-            return _fc_error(route.api, Failure(403, "InvalidAccessKeyID", "key vanished"), rid)
-        account = found[1]
+        account = await self._authenticate(request, route)
+        if isinstance(account, Failure):
+            return _fc_error(route.api, account, rid)
         if fault is not None and fault.kind == "error":
-            failure = Failure(
-                fault.status, fault.error_code, fault.message or f"injected {fault.error_code}"
-            )
+            message = fault.message or f"injected {fault.error_code}"
+            failure = Failure(fault.status, fault.error_code, message)
             return _fc_error(route.api, failure, rid, fault.retry_after)
         if fault is not None and fault.kind == "malformed":
             text = fault.body if fault.body is not None else MALFORMED_BODY
             return web.Response(
-                status=200,
-                text=text,
-                content_type="application/json",
-                headers={REQUEST_ID_HEADER: rid},
+                text=text, content_type="application/json", headers={REQUEST_ID_HEADER: rid}
             )
+        return self._listing(request.raw_path, route, account, rid)
+
+    async def _authenticate(self, request: web.Request, route: Route) -> AccountState | Failure:
+        """The account of the verified key, or why the request is refused."""
+        state = self.state
+        headers = list(request.headers.items())
+        now = datetime.fromtimestamp(state.now(), UTC)
+        skew = state.config.max_skew_seconds
+        if route.api == "fc2":
+            path = request.raw_path.partition("?")[0]
+            verified = verify_fc2(request.method, path, headers, state.key, now, skew)
+        else:
+            body = await request.read()
+            verified = verify_acs3(
+                request.method, request.raw_path, headers, body, state.key, now, skew
+            )
+        if isinstance(verified, Failure):
+            return verified
+        found = state.lookup_key(verified.access_key_id)
+        if found is None:  # pragma: no cover - a verified key exists
+            return Failure(403, "InvalidAccessKeyID", "the access key vanished")
+        return found[1]
+
+    def _listing(
+        self, raw_target: str, route: Route, account: AccountState, rid: str
+    ) -> web.Response:
+        raw_query = raw_target.partition("?")[2]
         query = parse_list_query(route.api, parse_qsl(raw_query, keep_blank_values=True))
         if isinstance(query, Failure):
             return _fc_error(route.api, query, rid)
-        function = state.find_function(account, route)
+        function = self.state.find_function(account, route)
         if isinstance(function, NotFound):
             return _fc_error(route.api, Failure(404, function.code, function.message), rid)
-        instances = state.instances(function, route.qualifier)
-        if query.instance_ids:
-            instances = [i for i in instances if i.instance_id in query.instance_ids]
-        if query.statuses:
-            instances = [i for i in instances if i.status in query.statuses]
+        instances = [
+            i
+            for i in self.state.instances(function, route.qualifier)
+            if (not query.instance_ids or i.instance_id in query.instance_ids)
+            and (not query.statuses or i.status in query.statuses)
+        ]
         doc: dict[str, Any] = {
             "instances": [i.to_json(route.api) for i in instances[: query.limit]]
         }
@@ -361,7 +366,11 @@ class SimulatorThread:
         future: Future[str] = asyncio.run_coroutine_threadsafe(
             self.simulator.start(self._host, self._port), self._loop
         )
-        future.result(timeout=30)
+        try:
+            future.result(timeout=30)
+        except BaseException:
+            self._shutdown()
+            raise
         return self
 
     def __exit__(
@@ -370,7 +379,13 @@ class SimulatorThread:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        asyncio.run_coroutine_threadsafe(self.simulator.stop(), self._loop).result(timeout=30)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=30)
-        self._loop.close()
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        try:
+            stopping = asyncio.run_coroutine_threadsafe(self.simulator.stop(), self._loop)
+            stopping.result(timeout=30)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=30)
+            self._loop.close()

@@ -168,6 +168,10 @@ class SimulatorState:
                 return account
         raise ConfigError(f"accountId: no account {account_id!r}")
 
+    def key(self, access_key_id: str) -> KeyConfig | None:
+        found = self.lookup_key(access_key_id)
+        return found[0] if found else None
+
     def lookup_key(self, access_key_id: str) -> tuple[KeyConfig, AccountState] | None:
         for account in self.accounts:
             key = account.keys.get(access_key_id)
