@@ -113,7 +113,9 @@ class Simulator:
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        access_log: logging.Logger | None = None,
     ) -> None:
+        self._access_log = access_log
         if config is None:
             config = demo_config()
         elif not isinstance(config, SimulatorConfig):
@@ -144,7 +146,7 @@ class Simulator:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen; return the base URL (``http://host:port``, the real port if 0 was asked)."""
         self._runner = web.AppRunner(
-            self.app, access_log=None, handle_signals=False, shutdown_timeout=0.25
+            self.app, access_log=self._access_log, handle_signals=False, shutdown_timeout=0.25
         )
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)

@@ -86,7 +86,8 @@ def banner(url: str, config: SimulatorConfig, demo: bool) -> str:
 
 
 async def serve(args: argparse.Namespace, config: SimulatorConfig, demo: bool) -> None:
-    simulator = Simulator(config)
+    access_log = logging.getLogger("aiohttp.access") if args.verbose else None
+    simulator = Simulator(config, access_log=access_log)
     url = await simulator.start(args.host, args.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -106,11 +107,9 @@ async def serve(args: argparse.Namespace, config: SimulatorConfig, demo: bool) -
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
+        level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if args.verbose:
-        logging.getLogger("aiohttp.access").setLevel(logging.INFO)
     try:
         config = load_config(args.config) if args.config else demo_config()
     except (OSError, ConfigError) as exc:
