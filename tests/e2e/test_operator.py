@@ -142,6 +142,20 @@ def test_changes_show_up_with_an_event_and_unchanged_sets_are_not_written(
     )
     assert any("3 → 5 instances (+2 -0)" in m for m in messages), messages
 
+    sim.set_instances("e2e", "cart", "LATEST", FIVE[1:4])  # i-a and i-e go
+    obj = wait_for(
+        "3 instances again",
+        lambda: (o := get_watch(cluster, ns, "cart"))["status"]["instanceCount"] == 3 and o,
+        timeout=12,
+    )
+    assert [i["instanceId"] for i in obj["status"]["instances"]] == ["i-b", "i-c", "i-d"]
+    wait_for(
+        "the removal event",
+        lambda: any(
+            "5 → 3 instances (+0 -2)" in e["message"] for e in events_for(cluster, ns, "cart")
+        ),
+    )
+
     # Nothing changes in FC: no status PATCH and no new resourceVersion over two intervals.
     version = obj["metadata"]["resourceVersion"]
     patches_before = len(list(iter_audit_status_patches(cluster, ns, "cart")))
@@ -190,6 +204,8 @@ def test_fc_errors_give_documented_conditions_and_keep_the_last_good_list(
             lambda: [e for e in events_for(cluster, ns, name) if e["type"] == "Warning"],
         )
         assert warnings[0]["reason"] == reason
+        time.sleep(7)  # more failed polls (interval 5s): still one Warning, on the transition
+        assert len([e for e in events_for(cluster, ns, name) if e["type"] == "Warning"]) == 1
     finally:
         sim.clear_faults()
     cluster.kubectl("annotate", "fiw", name, "-n", ns, "--overwrite", "fcwatch.io/refresh=2")
