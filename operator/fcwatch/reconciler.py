@@ -76,6 +76,7 @@ class WatchRecord:
     failures_in_a_row: int = 0
     versions_exported: list[str] = field(default_factory=list)
     secret: tuple[str, str] | None = None
+    retry_after: float | None = None  # FC asked us to wait this long (Retry-After)
 
     @property
     def generation(self) -> int:
@@ -220,6 +221,7 @@ class Reconciler:
         target = target_for(spec, resolved)
         max_age = 0.0 if refresh else spec.interval_seconds * self.settings.share_fraction
         calls_before = self.shared.calls
+        record.retry_after = None
         try:
             result = await self.shared.get(
                 (target, credentials.fingerprint()),
@@ -227,6 +229,7 @@ class Reconciler:
                 max_age=max_age,
             )
         except FCError as exc:
+            record.retry_after = exc.retry_after
             return failure_from_fc_error(exc)
         finally:
             if self.shared.calls == calls_before:
@@ -360,4 +363,4 @@ class Reconciler:
         if isinstance(outcome, Failure) and outcome.stalled:
             cap = max(interval, self.settings.stalled_backoff_max_seconds)
             return jittered(min(cap, interval * 2 ** max(0, record.failures_in_a_row - 1)))
-        return jittered(interval)
+        return jittered(max(interval, record.retry_after or 0.0))

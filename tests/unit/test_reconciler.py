@@ -270,3 +270,19 @@ async def test_secret_values_stay_out_of_status_and_events(parts: Any) -> None:
     await reconciler.poll("u1")
     assert SECRET_VALUE not in repr(gateway.patches) + repr(gateway.events)
     assert SECRET_VALUE not in repr(reconciler.records["u1"])
+
+
+async def test_a_long_retry_after_delays_the_next_poll(parts: Any) -> None:
+    reconciler, _, fc, _ = parts
+    reconciler.observe("ADDED", watch())
+    fc.error = FCError(
+        kind="throttled",
+        message="slow down",
+        http_status=429,
+        code="ResourceExhausted",
+        retry_after=120,
+        retryable=True,
+    )
+    delay = await reconciler.poll("u1")
+    assert delay is not None and 108 <= delay <= 132
+    assert ready(reconciler.records["u1"].status)["reason"] == "FCThrottled"
