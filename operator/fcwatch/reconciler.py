@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fcwatch import metrics
+from fcwatch.conditions import AUTH_FAILED, CREDENTIALS_MISSING, ENDPOINT_NOT_ALLOWED, INVALID_SPEC
 from fcwatch.endpoints import (
     OWN_CREDENTIALS_REFUSED,
     EndpointNotAllowed,
@@ -29,20 +30,12 @@ from fcwatch.fc.credentials import Credentials, CredentialsError, credentials_fr
 from fcwatch.fc.model import FCError, FCTarget, ListInstancesResult
 from fcwatch.kube import KubeGateway
 from fcwatch.operator_credentials import OperatorCredentials
+from fcwatch.outcomes import Failure, Outcome, Success, Suspended, failure_from_fc_error
 from fcwatch.refresh import RefreshRequest, RefreshTokens, initial_tokens, pending_refresh
 from fcwatch.scheduler import PollScheduler, RateLimiter, SharedCalls, jittered
 from fcwatch.spec import InvalidSpec, WatchSpec, parse_spec
 from fcwatch.status import (
-    AUTH_FAILED,
-    CREDENTIALS_MISSING,
-    ENDPOINT_NOT_ALLOWED,
-    INVALID_SPEC,
-    Failure,
-    Outcome,
     StatusUpdate,
-    Success,
-    Suspended,
-    failure_from_fc_error,
     needs_write,
     pending_status,
     reconcile_status,

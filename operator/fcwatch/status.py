@@ -33,15 +33,6 @@ from datetime import datetime
 from typing import Any, Final, Literal
 
 from fcwatch.conditions import (
-    AUTH_FAILED,
-    CREDENTIALS_MISSING,
-    ENDPOINT_NOT_ALLOWED,
-    FC_BAD_RESPONSE,
-    FC_THROTTLED,
-    FC_UNAVAILABLE,
-    INVALID_REQUEST,
-    INVALID_SPEC,
-    NOT_FOUND,
     PROGRESSING,
     READY,
     RECONCILING,
@@ -58,31 +49,11 @@ from fcwatch.conditions import (
     set_condition,
 )
 from fcwatch.fc.model import Instance, ListInstancesResult
-from fcwatch.outcomes import Failure, Outcome, Success, Suspended, failure_from_fc_error
+from fcwatch.outcomes import Failure, Outcome, Success
 
 __all__ = [
-    "AUTH_FAILED",
-    "CREDENTIALS_MISSING",
-    "ENDPOINT_NOT_ALLOWED",
-    "FC_BAD_RESPONSE",
-    "FC_THROTTLED",
-    "FC_UNAVAILABLE",
-    "INVALID_REQUEST",
-    "INVALID_SPEC",
-    "NOT_FOUND",
-    "PROGRESSING",
-    "READY",
-    "RECONCILING",
-    "STALLED",
-    "SUSPENDED",
-    "SYNCED",
     "EventSpec",
-    "Failure",
-    "Outcome",
     "StatusUpdate",
-    "Success",
-    "Suspended",
-    "failure_from_fc_error",
     "invalid_status",
     "needs_write",
     "pending_status",

@@ -10,9 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fcwatch.conditions import format_epoch_ms, format_time, parse_time
-from fcwatch.fc.model import ErrorKind, FCError, Instance, ListInstancesResult
-from fcwatch.status import (
+from fcwatch.conditions import (
     AUTH_FAILED,
     FC_BAD_RESPONSE,
     FC_THROTTLED,
@@ -23,13 +21,15 @@ from fcwatch.status import (
     PROGRESSING,
     SUSPENDED,
     SYNCED,
+    format_epoch_ms,
+    format_time,
+    parse_time,
+)
+from fcwatch.fc.model import ErrorKind, FCError, Instance, ListInstancesResult
+from fcwatch.outcomes import Failure, Outcome, Success, Suspended, failure_from_fc_error
+from fcwatch.status import (
     EventSpec,
-    Failure,
-    Outcome,
     StatusUpdate,
-    Success,
-    Suspended,
-    failure_from_fc_error,
     invalid_status,
     needs_write,
     pending_status,
