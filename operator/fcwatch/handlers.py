@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +20,8 @@ import kopf
 
 from fcwatch import metrics
 from fcwatch.fc.client import FCClient
-from fcwatch.kube import GROUP, PLURAL, VERSION, KubeGateway, load_api_client
+from fcwatch.kube import GROUP, PLURAL, VERSION, KubeGateway, KubeLeaseStore, load_api_client
+from fcwatch.leader import LeaderElection, LeaderElectionSettings
 from fcwatch.operator_credentials import OperatorCredentials, operator_credentials_from_env
 from fcwatch.reconciler import Reconciler, ReconcilerSettings
 
@@ -34,6 +37,16 @@ class Runtime:
     task: asyncio.Task[None] | None = None
     fc: FCClient | None = None
     credentials: OperatorCredentials | None = None
+    leader_election: LeaderElectionSettings | None = None  # None: this replica always leads
+    election: LeaderElection | None = None
+    election_task: asyncio.Task[None] | None = None
+
+
+def identity() -> str:
+    """This replica's name in the Lease: the Pod's name (POD_NAME/POD_ID, else the hostname)
+    plus a random suffix, so a restarted container never mistakes an old lease for its own."""
+    base = os.environ.get("POD_NAME") or os.environ.get("POD_ID") or socket.gethostname()
+    return f"{base}_{uuid.uuid4().hex[:8]}"
 
 
 def _runtime(memo: Any) -> Runtime:
@@ -64,12 +77,20 @@ async def startup(
     runtime.fc = FCClient()
     runtime.credentials = operator_credentials_from_env()
     logger.info("operator's own FC credentials: %s", runtime.credentials.source)
+    api = load_api_client(runtime.kubeconfig)
     runtime.reconciler = Reconciler(
-        runtime.settings,
-        KubeGateway(load_api_client(runtime.kubeconfig)),
-        runtime.fc,
-        runtime.credentials,
+        runtime.settings, KubeGateway(api), runtime.fc, runtime.credentials
     )
+    if runtime.leader_election is not None:
+        runtime.reconciler.set_leading(False)
+        lease = runtime.leader_election
+        runtime.election = LeaderElection(
+            KubeLeaseStore(api, lease.namespace, lease.name),
+            identity(),
+            lease,
+            runtime.reconciler.set_leading,
+        )
+        runtime.election_task = asyncio.create_task(runtime.election.run(), name="fcwatch-lease")
     runtime.task = asyncio.create_task(runtime.reconciler.run(), name="fcwatch-scheduler")
     if runtime.metrics_port:
         metrics.serve(runtime.metrics_port)
@@ -89,9 +110,12 @@ def login(memo: Any, **kwargs: Any) -> kopf.ConnectionInfo | None:
 @kopf.on.cleanup()
 async def cleanup(memo: Any, **_: Any) -> None:
     runtime = _runtime(memo)
-    if runtime.task is not None:
-        runtime.task.cancel()
-        await asyncio.gather(runtime.task, return_exceptions=True)
+    for task in (runtime.election_task, runtime.task):
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    if runtime.election is not None:
+        await runtime.election.release()
     if runtime.fc is not None:
         await runtime.fc.aclose()
     if runtime.credentials is not None:
@@ -122,4 +146,6 @@ def watches_probe(memo: Any, **_: Any) -> int:
     runtime = _runtime(memo)
     if runtime.reconciler is None or runtime.task is None or runtime.task.done():
         raise kopf.PermanentError("the poll scheduler is not running")
+    if runtime.election_task is not None and runtime.election_task.done():
+        raise kopf.PermanentError("the leader election loop is not running")
     return len(runtime.reconciler.records)

@@ -13,6 +13,8 @@ from typing import Any, cast
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from fcwatch.leader import LeaseConflict, LeaseRecord
+
 GROUP, VERSION, PLURAL = "fcwatch.io", "v1alpha1", "functioninstancewatches"
 REPORTING_INSTANCE = socket.gethostname()[:128]
 logger = logging.getLogger(__name__)
@@ -111,3 +113,64 @@ class KubeGateway:
             logger.warning(
                 "could not post event %s on %s: %s", reason, meta.get("name"), exc.reason
             )
+
+
+class KubeLeaseStore:
+    """The leader-election Lease, read and written with optimistic concurrency."""
+
+    def __init__(self, api_client: client.ApiClient, namespace: str, name: str) -> None:
+        self._api = client.CoordinationV1Api(api_client)
+        self.namespace, self.name = namespace, name
+
+    @staticmethod
+    def _record(lease: client.V1Lease) -> LeaseRecord:
+        spec = lease.spec or client.V1LeaseSpec()
+        return LeaseRecord(
+            holder=spec.holder_identity or None,
+            acquired=spec.acquire_time,
+            renewed=spec.renew_time,
+            duration_seconds=spec.lease_duration_seconds or 15,
+            transitions=spec.lease_transitions or 0,
+            resource_version=lease.metadata.resource_version if lease.metadata else None,
+        )
+
+    async def read(self) -> LeaseRecord | None:
+        def read() -> LeaseRecord | None:
+            try:
+                return self._record(self._api.read_namespaced_lease(self.name, self.namespace))
+            except ApiException as exc:
+                if exc.status == 404:
+                    return None
+                raise
+
+        return await asyncio.to_thread(read)
+
+    async def write(self, record: LeaseRecord) -> LeaseRecord:
+        lease = client.V1Lease(
+            metadata=client.V1ObjectMeta(
+                name=self.name,
+                namespace=self.namespace,
+                resource_version=record.resource_version,
+            ),
+            spec=client.V1LeaseSpec(
+                holder_identity=record.holder,
+                acquire_time=record.acquired,
+                renew_time=record.renewed,
+                lease_duration_seconds=record.duration_seconds,
+                lease_transitions=record.transitions,
+            ),
+        )
+
+        def write() -> LeaseRecord:
+            try:
+                if record.resource_version is None:
+                    written = self._api.create_namespaced_lease(self.namespace, lease)
+                else:
+                    written = self._api.replace_namespaced_lease(self.name, self.namespace, lease)
+            except ApiException as exc:
+                if exc.status == 409:
+                    raise LeaseConflict(self.name) from None
+                raise
+            return self._record(written)
+
+        return await asyncio.to_thread(write)

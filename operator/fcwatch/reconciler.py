@@ -115,6 +115,17 @@ class Reconciler:
     async def run(self) -> None:
         await self.scheduler.run()
 
+    def set_leading(self, leading: bool) -> None:
+        """Standby replicas track watches but poll nothing. A new leader starts from the status
+        the previous one wrote (the latest object seen), and polls every watch now."""
+        if not leading:
+            self.scheduler.pause()
+            return
+        for uid, record in self.records.items():
+            record.status = dict(record.body.get("status") or {})
+            self.scheduler.wake(uid)
+        self.scheduler.resume()
+
     # --- events from kopf -------------------------------------------------------------------
 
     def observe(self, event_type: str | None, body: Mapping[str, Any]) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from fcwatch.endpoints import EndpointPolicy
+from fcwatch.leader import LeaderElectionSettings
 from fcwatch.reconciler import ReconcilerSettings
 
 
@@ -32,19 +34,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="serve a liveness probe, e.g. http://0.0.0.0:8080/healthz",
     )
-    peering = parser.add_mutually_exclusive_group()
-    peering.add_argument(
-        "--standalone",
+    parser.add_argument(
+        "--leader-elect",
         action="store_true",
-        default=True,
-        help="no peering: exactly one replica (default; pair with strategy: Recreate)",
+        help="active/standby replicas: poll only while holding a coordination.k8s.io Lease",
     )
-    peering.add_argument(
-        "--peering",
-        metavar="NAME",
-        help="kopf peering (active/standby) via the named KopfPeering (needs kopf's peering CRDs)",
+    parser.add_argument(
+        "--leader-elect-namespace",
+        default=os.environ.get("POD_NAMESPACE", "fcwatch-system"),
+        help="namespace of the Lease (default: $POD_NAMESPACE, else fcwatch-system)",
     )
-    parser.add_argument("--priority", type=int, default=0, help="peering priority")
+    parser.add_argument("--leader-elect-name", default="fcwatch-leader", help="the Lease's name")
     parser.add_argument(
         "--allowed-endpoints",
         action="append",
@@ -109,15 +109,18 @@ def run(args: argparse.Namespace) -> int:
         settings=settings,
         kubeconfig=args.kubeconfig,
         metrics_port=args.metrics_port,
+        leader_election=LeaderElectionSettings(
+            namespace=args.leader_elect_namespace, name=args.leader_elect_name
+        )
+        if args.leader_elect
+        else None,
     )
     namespaces = args.namespace
     asyncio.run(
         kopf.operator(
             clusterwide=not namespaces,
             namespaces=namespaces,
-            standalone=args.peering is None,
-            peering_name=args.peering,
-            priority=args.priority,
+            standalone=True,  # no kopf peering: see fcwatch.leader for why, and --leader-elect
             liveness_endpoint=args.liveness,
             memo=kopf.Memo(runtime=runtime),
         )

@@ -65,6 +65,15 @@ class PollScheduler(Generic[K]):
         self._changed = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._paused = False
+
+    def pause(self) -> None:
+        """Dispatch nothing until ``resume`` (keys keep their plans; running polls finish)."""
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
+        self._changed.set()
 
     def __contains__(self, key: object) -> bool:
         return key in self._due or key in self._running
@@ -99,9 +108,12 @@ class PollScheduler(Generic[K]):
     async def run(self) -> None:
         try:
             while True:
-                await self._dispatch_due()
+                if not self._paused:
+                    await self._dispatch_due()
                 self._changed.clear()
-                timeout = self._heap[0].at - self._clock() if self._heap else None
+                timeout = (
+                    self._heap[0].at - self._clock() if self._heap and not self._paused else None
+                )
                 if timeout is None or timeout > 0:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._changed.wait(), timeout)

@@ -96,6 +96,8 @@ def test_renders_exactly_the_install_objects(rendered: tuple[dict[str, Any], ...
             ("ServiceAccount", "fcwatch"),
             ("ClusterRole", "fcwatch-manager"),
             ("ClusterRoleBinding", "fcwatch-manager"),
+            ("Role", "fcwatch-leader-election"),
+            ("RoleBinding", "fcwatch-leader-election"),
             ("Deployment", "fcwatch"),
             ("Service", "fcwatch-metrics"),
         ]
@@ -104,7 +106,7 @@ def test_renders_exactly_the_install_objects(rendered: tuple[dict[str, Any], ...
 
 def test_namespaced_objects_land_in_fcwatch_system(rendered: tuple[dict[str, Any], ...]) -> None:
     for doc in rendered:
-        if doc["kind"] in {"ServiceAccount", "Deployment", "Service"}:
+        if doc["kind"] in {"ServiceAccount", "Deployment", "Service", "Role", "RoleBinding"}:
             assert doc["metadata"].get("namespace") == NAMESPACE, doc["metadata"]
         else:
             assert "namespace" not in doc["metadata"], doc["metadata"]
@@ -143,6 +145,7 @@ def test_deployment_runs_the_operator(deployment: dict[str, Any]) -> None:
         "http://0.0.0.0:8080/healthz",
         "--log-format",
         "json",
+        "--leader-elect",
     ]
 
 
@@ -228,8 +231,27 @@ def test_cluster_role_grants_exactly_the_expected_rules(
     assert "aggregationRule" not in role
 
 
-def test_no_namespaced_role_or_extra_binding(rendered: tuple[dict[str, Any], ...]) -> None:
-    assert not [d for d in rendered if d["kind"] in {"Role", "RoleBinding"}]
+def test_the_only_namespaced_grant_is_the_leader_election_lease(
+    rendered: tuple[dict[str, Any], ...],
+) -> None:
+    namespaced = [d for d in rendered if d["kind"] in {"Role", "RoleBinding"}]
+    assert sorted((d["kind"], d["metadata"]["name"]) for d in namespaced) == [
+        ("Role", "fcwatch-leader-election"),
+        ("RoleBinding", "fcwatch-leader-election"),
+    ]
+    role = one(rendered, "Role", "fcwatch-leader-election")
+    assert role["metadata"]["namespace"] == NAMESPACE
+    assert role["rules"] == [
+        {
+            "apiGroups": ["coordination.k8s.io"],
+            "resources": ["leases"],
+            "verbs": ["get", "create", "update"],
+        }
+    ]
+    binding = one(rendered, "RoleBinding", "fcwatch-leader-election")
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "fcwatch", "namespace": NAMESPACE}
+    ]
 
 
 def test_binding_gives_the_role_to_the_service_account(
