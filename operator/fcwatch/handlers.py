@@ -122,8 +122,10 @@ async def cleanup(memo: Any, **_: Any) -> None:
         await runtime.credentials.aclose()
 
 
+# Handlers that touch the reconciler are async on purpose: kopf runs sync handlers in a thread
+# pool, and the reconciler's scheduler is not thread-safe.
 @kopf.on.event(GROUP, VERSION, PLURAL)
-def watch_event(type: str | None, body: kopf.Body, memo: Any, **_: Any) -> None:
+async def watch_event(type: str | None, body: kopf.Body, memo: Any, **_: Any) -> None:
     reconciler = _runtime(memo).reconciler
     if reconciler is not None:
         reconciler.observe(type, body)
@@ -135,14 +137,14 @@ def _secret_in_use(namespace: str | None, name: str | None, memo: Any, **_: Any)
 
 
 @kopf.on.event("", "v1", "secrets", when=_secret_in_use)
-def secret_event(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
+async def secret_event(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
     reconciler = _runtime(memo).reconciler
     if reconciler is not None and namespace:
         reconciler.secret_changed(namespace, name)
 
 
 @kopf.on.probe(id="watches")
-def watches_probe(memo: Any, **_: Any) -> int:
+async def watches_probe(memo: Any, **_: Any) -> int:
     runtime = _runtime(memo)
     if runtime.reconciler is None or runtime.task is None or runtime.task.done():
         raise kopf.PermanentError("the poll scheduler is not running")
