@@ -62,6 +62,34 @@ def install_rbac_and_token(cluster: Cluster, workdir: Path) -> str:
 
 
 def start_operator(kubeconfig: str, workdir: Path, *extra: str) -> RunningOperator:
+    """Start `fcwatch run` and wait for its liveness probe. Free ports are picked, not held,
+    so another process may take one first: then start again on others (a few times)."""
+    for _attempt in range(3):
+        running = _spawn_operator(kubeconfig, workdir, *extra)
+        try:
+            wait_for("the operator's liveness probe", lambda r=running: _live(r), timeout=60)
+        except _Exited as exited:
+            if "address already in use" in running.logs():
+                continue
+            raise AssertionError(str(exited)) from None
+        return running
+    raise AssertionError(f"operator could not get free ports:\n{running.logs()}")
+
+
+class _Exited(Exception):
+    pass
+
+
+def _live(running: RunningOperator) -> bool:
+    if running.proc.poll() is not None:
+        raise _Exited(f"operator exited {running.proc.returncode}:\n{running.logs()}")
+    try:
+        return httpx.get(running.liveness_url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _spawn_operator(kubeconfig: str, workdir: Path, *extra: str) -> RunningOperator:
     metrics_port = localcluster.free_port()
     liveness_port = localcluster.free_port()
     log = workdir / "operator.log"
@@ -77,24 +105,13 @@ def start_operator(kubeconfig: str, workdir: Path, *extra: str) -> RunningOperat
     ]  # fmt: skip
     with log.open("ab") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-    running = RunningOperator(
+    return RunningOperator(
         proc,
         log,
         f"http://127.0.0.1:{metrics_port}/metrics",
         f"http://127.0.0.1:{liveness_port}/healthz",
         kubeconfig,
     )
-
-    def live() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(f"operator exited {proc.returncode}:\n{running.logs()}")
-        try:
-            return httpx.get(running.liveness_url, timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for("the operator's liveness probe", live, timeout=60)
-    return running
 
 
 def stop_operator(running: RunningOperator) -> None:

@@ -493,6 +493,8 @@ def test_install_manifests_pass_server_side_validation(cluster: Cluster) -> None
         "ServiceAccount",
         "ClusterRole",
         "ClusterRoleBinding",
+        "Role",
+        "RoleBinding",
         "Deployment",
         "Service",
     }
