@@ -331,6 +331,8 @@ class Reconciler:
             if not await self._write(record, update, why=why):
                 return
         for event in update.events:
+            log = logger.warning if event.type == "Warning" else logger.info
+            log("%s/%s %s: %s", record.namespace, record.name, event.reason, event.message)
             await self._gateway.post_event(record.body, event.type, event.reason, event.message)
         self._export(record, now if isinstance(outcome, Success) else None)
 

@@ -100,7 +100,7 @@ def _spawn_operator(kubeconfig: str, workdir: Path, *extra: str) -> RunningOpera
         "--allowed-endpoints", "http://127.0.0.1:*",
         "--metrics-port", str(metrics_port),
         "--liveness", f"http://127.0.0.1:{liveness_port}/healthz",
-        "--verbose",
+        "--debug",  # the most talkative logs: the secret-leak test reads them
         *extra,
     ]  # fmt: skip
     with log.open("ab") as out:
