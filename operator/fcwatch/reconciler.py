@@ -58,6 +58,15 @@ class ReconcilerSettings:
     share_fraction: float = 0.9  # identical targets reuse a result younger than this times interval
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """A ListInstances result and when it arrived: a shared result may be older than the poll
+    that reuses it, and ``lastSyncTime`` says when FC was actually asked."""
+
+    result: ListInstancesResult
+    at: dt.datetime
+
+
 @dataclass
 class WatchRecord:
     uid: str
@@ -103,9 +112,7 @@ class Reconciler:
         self.scheduler: PollScheduler[str] = PollScheduler(
             self.poll, concurrency=settings.concurrency
         )
-        self.shared: SharedCalls[tuple[FCTarget, str], ListInstancesResult] = SharedCalls(
-            clock=monotonic
-        )
+        self.shared: SharedCalls[tuple[FCTarget, str], Fetched] = SharedCalls(clock=monotonic)
         self._limiter: RateLimiter[str] = RateLimiter(
             settings.fc_rate_per_endpoint, settings.fc_burst_per_endpoint, clock=monotonic
         )
@@ -208,37 +215,38 @@ class Reconciler:
             return None
         if record.status.get("observedGeneration") != record.generation:
             await self._write_pending(record)
-        outcome = await self._outcome(record, spec, refresh)
-        await self._finish(record, outcome, refresh)
+        outcome, observed_at = await self._outcome(record, spec, refresh)
+        await self._finish(record, outcome, refresh, observed_at)
         return self._next_delay(record, spec, outcome)
 
     async def _outcome(
         self, record: WatchRecord, spec: WatchSpec, refresh: RefreshRequest | None
-    ) -> Outcome:
+    ) -> tuple[Outcome, dt.datetime | None]:
+        """The poll's outcome, and for a success when its data was fetched."""
         try:
             resolved = resolve_endpoint(spec, self.settings.endpoint_policy)
         except EndpointNotAllowed as exc:
-            return Failure(ENDPOINT_NOT_ALLOWED, str(exc), stalled=True)
+            return Failure(ENDPOINT_NOT_ALLOWED, str(exc), stalled=True), None
         credentials = await self._credentials(record, spec, resolved)
         if isinstance(credentials, Failure):
-            return credentials
+            return credentials, None
         target = target_for(spec, resolved)
         max_age = 0.0 if refresh else spec.interval_seconds * self.settings.share_fraction
         calls_before = self.shared.calls
         record.retry_after = None
         try:
-            result = await self.shared.get(
+            fetched = await self.shared.get(
                 (target, credentials.fingerprint()),
                 lambda: self._call_fc(spec, resolved, target, credentials),
                 max_age=max_age,
             )
         except FCError as exc:
             record.retry_after = exc.retry_after
-            return failure_from_fc_error(exc)
+            return failure_from_fc_error(exc), None
         finally:
             if self.shared.calls == calls_before:
                 metrics.fc_shared.inc()
-        return Success(result=result, limit=spec.limit)
+        return Success(result=fetched.result, limit=spec.limit), fetched.at
 
     async def _credentials(
         self, record: WatchRecord, spec: WatchSpec, resolved: ResolvedEndpoint
@@ -282,12 +290,13 @@ class Reconciler:
         resolved: ResolvedEndpoint,
         target: FCTarget,
         credentials: Credentials,
-    ) -> ListInstancesResult:
+    ) -> Fetched:
         await self._limiter.acquire(resolved.url)
         started = time.monotonic()
         outcome = "ok"
         try:
-            return await self._fc.list_instances(target, credentials)
+            result = await self._fc.list_instances(target, credentials)
+            return Fetched(result, self._now())
         except FCError as exc:
             outcome = exc.code or exc.kind
             raise
@@ -307,9 +316,13 @@ class Reconciler:
             await self._write(record, update, why="pending")
 
     async def _finish(
-        self, record: WatchRecord, outcome: Outcome, refresh: RefreshRequest | None
+        self,
+        record: WatchRecord,
+        outcome: Outcome,
+        refresh: RefreshRequest | None,
+        observed_at: dt.datetime | None = None,
     ) -> None:
-        now = self._now()
+        now = observed_at or self._now()
         update = reconcile_status(
             record.status or None,
             outcome,

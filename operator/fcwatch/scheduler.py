@@ -90,8 +90,10 @@ class PollScheduler(Generic[K]):
             return
         at = self._clock() + max(0.0, delay)
         self._due[key] = at
-        heapq.heappush(self._heap, _Due(at, next(self._seq), key))
-        self._changed.set()
+        item = _Due(at, next(self._seq), key)
+        heapq.heappush(self._heap, item)
+        if self._heap[0] is item:  # earlier than the loop's current wait: wake it
+            self._changed.set()
 
     def wake(self, key: K) -> None:
         """Poll ``key`` now (or right after its running poll ends)."""
@@ -115,8 +117,11 @@ class PollScheduler(Generic[K]):
                     self._heap[0].at - self._clock() if self._heap and not self._paused else None
                 )
                 if timeout is None or timeout > 0:
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
+                    # lands as the wait ends, and shutdown would hang (found by bench/).
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._changed.wait(), timeout)
+                        async with asyncio.timeout(timeout):
+                            await self._changed.wait()
         finally:
             for task in self._tasks:
                 task.cancel()

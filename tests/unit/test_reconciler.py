@@ -215,6 +215,8 @@ async def test_identical_targets_share_one_call_and_refresh_bypasses_it(parts: A
     await reconciler.poll("ub")
     assert len(fc.calls) == 1
     assert reconciler.records["ub"].status["instanceCount"] == 2
+    # lastSyncTime says when FC was asked, not when the shared answer was reused
+    assert reconciler.records["ub"].status["lastSyncTime"] == "2026-12-04T12:00:00Z"
 
     fc.instances = [Instance("i-9", "2")]
     reconciler.observe("MODIFIED", watch("b", "ub", annotations={FLUX_REQUESTED_AT: "now-1"}))

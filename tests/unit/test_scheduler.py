@@ -219,3 +219,24 @@ async def test_shared_calls_share_failures_but_never_cache_them() -> None:
     with pytest.raises(ValueError):
         await shared.get("t", failing, max_age=30)
     assert attempts == 2
+
+
+async def test_cancel_always_stops_the_loop() -> None:
+    """Regression (found by bench/): asyncio.wait_for on 3.11 swallows a cancel that lands as
+    the wait ends (a wake-up and the cancel in the same few loop steps); the loop went on and
+    shutdown hung. With wait_for this test saw the cancel ignored in 30 of 40 trials."""
+
+    async def poll(key: str) -> float | None:
+        return None
+
+    for trial in range(40):
+        scheduler: PollScheduler[str] = PollScheduler(poll)
+        scheduler.schedule("far", 3600)
+        task = asyncio.create_task(scheduler.run())
+        await asyncio.sleep(0.005)
+        scheduler.wake(f"k{trial}")
+        for _ in range(trial % 4):
+            await asyncio.sleep(0)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=1)
+        assert task in done, f"trial {trial}: the loop ignored cancel()"
