@@ -20,6 +20,15 @@ REPORTING_INSTANCE = socket.gethostname()[:128]
 logger = logging.getLogger(__name__)
 
 
+class SecretUnreadable(Exception):
+    """The apiserver refused or failed a Secret read (not a 404). Carries status and reason
+    only: never the response body."""
+
+
+class StatusWriteFailed(Exception):
+    """A /status PATCH failed for a reason other than the object being gone."""
+
+
 def load_api_client(kubeconfig: str | None = None) -> client.ApiClient:
     """In-cluster ServiceAccount when running in a pod, else the kubeconfig (KUBECONFIG)."""
     if kubeconfig is None:
@@ -46,7 +55,7 @@ class KubeGateway:
             except ApiException as exc:
                 if exc.status == 404:
                     return None
-                raise
+                raise SecretUnreadable(f"{exc.status} {exc.reason}") from None
             return {key: str(value) for key, value in (secret.data or {}).items()}
 
         return await asyncio.to_thread(read)
@@ -70,7 +79,7 @@ class KubeGateway:
             except ApiException as exc:
                 if exc.status == 404:
                     return None
-                raise
+                raise StatusWriteFailed(f"{exc.status} {exc.reason}") from None
             return cast(Mapping[str, Any], result)
 
         return await asyncio.to_thread(send)

@@ -28,7 +28,7 @@ from fcwatch.endpoints import (
 from fcwatch.fc.client import FCClient
 from fcwatch.fc.credentials import Credentials, CredentialsError, credentials_from_secret_data
 from fcwatch.fc.model import FCError, FCTarget, ListInstancesResult
-from fcwatch.kube import KubeGateway
+from fcwatch.kube import KubeGateway, SecretUnreadable, StatusWriteFailed
 from fcwatch.operator_credentials import OperatorCredentials
 from fcwatch.outcomes import Failure, Outcome, Success, Suspended, failure_from_fc_error
 from fcwatch.refresh import RefreshRequest, RefreshTokens, initial_tokens, pending_refresh
@@ -270,7 +270,14 @@ class Reconciler:
             return own
         key = (record.namespace, ref.name)
         if key not in self._secrets:
-            self._secrets[key] = await self._gateway.read_secret_data(*key)
+            try:
+                self._secrets[key] = await self._gateway.read_secret_data(*key)
+            except SecretUnreadable as exc:  # e.g. RBAC: retried next poll, not cached
+                return Failure(
+                    CREDENTIALS_MISSING,
+                    f"cannot read Secret {ref.name!r} (spec.credentialsRef): {exc}",
+                    stalled=False,
+                )
         data = self._secrets[key]
         if data is None:
             return Failure(
@@ -351,7 +358,12 @@ class Reconciler:
 
     async def _write(self, record: WatchRecord, update: StatusUpdate, *, why: str) -> bool:
         patch = status_patch(record.status or None, update.status)
-        written = await self._gateway.patch_status(record.namespace, record.name, patch)
+        try:
+            written = await self._gateway.patch_status(record.namespace, record.name, patch)
+        except StatusWriteFailed as exc:  # retried by the next poll: the status still differs
+            logger.warning("%s/%s: status write failed: %s", record.namespace, record.name, exc)
+            metrics.status_writes.labels("failed").inc()
+            return False
         if written is None:  # deleted meanwhile
             self.forget(record.uid)
             return False

@@ -12,6 +12,7 @@ import pytest
 from fcwatch.endpoints import EndpointPolicy
 from fcwatch.fc.credentials import Credentials
 from fcwatch.fc.model import FCError, FCTarget, Instance, ListInstancesResult
+from fcwatch.kube import SecretUnreadable, StatusWriteFailed
 from fcwatch.operator_credentials import OperatorCredentials
 from fcwatch.reconciler import Reconciler, ReconcilerSettings
 from fcwatch.refresh import FLUX_REQUESTED_AT
@@ -26,9 +27,12 @@ class FakeGateway:
         self.patches: list[tuple[str, str, dict[str, Any]]] = []
         self.events: list[tuple[str, str, str, str]] = []
         self.gone: set[str] = set()
+        self.refuse_writes = False
 
     async def read_secret_data(self, namespace: str, name: str) -> Mapping[str, str] | None:
         self.secret_reads += 1
+        if name == "forbidden":
+            raise SecretUnreadable("403 Forbidden")
         return self.secrets.get((namespace, name))
 
     async def patch_status(
@@ -36,6 +40,8 @@ class FakeGateway:
     ) -> Mapping[str, Any] | None:
         if name in self.gone:
             return None
+        if self.refuse_writes:
+            raise StatusWriteFailed("422 Unprocessable Entity")
         self.patches.append((namespace, name, dict(patch)))
         return {"status": dict(patch)}
 
@@ -288,3 +294,31 @@ async def test_a_long_retry_after_delays_the_next_poll(parts: Any) -> None:
     delay = await reconciler.poll("u1")
     assert delay is not None and 108 <= delay <= 132
     assert ready(reconciler.records["u1"].status)["reason"] == "FCThrottled"
+
+
+async def test_an_unreadable_secret_is_reported_and_retried_not_cached(parts: Any) -> None:
+    reconciler, gateway, _, _ = parts
+    reconciler.observe("ADDED", watch(credentialsRef={"name": "forbidden"}))
+    delay = await reconciler.poll("u1")
+    condition = ready(reconciler.records["u1"].status)
+    assert condition["reason"] == "CredentialsMissing"
+    assert "403 Forbidden" in condition["message"]
+    assert delay is not None  # kept polling
+    reads = gateway.secret_reads
+    await reconciler.poll("u1")
+    assert gateway.secret_reads == reads + 1
+
+
+async def test_a_refused_status_write_is_retried_and_the_watch_kept(parts: Any) -> None:
+    reconciler, gateway, _, clock = parts
+    gateway.refuse_writes = True
+    reconciler.observe("ADDED", watch())
+    delay = await reconciler.poll("u1")
+    assert delay is not None and "u1" in reconciler.records
+    assert gateway.events == []  # nothing announced that was not written
+    assert reconciler.records["u1"].status == {}
+    gateway.refuse_writes = False
+    clock.now += dt.timedelta(seconds=30)
+    await reconciler.poll("u1")
+    assert reconciler.records["u1"].status["instanceCount"] == 2
+    assert [e[2] for e in gateway.events] == ["InstancesChanged"]
