@@ -1,7 +1,7 @@
 """Previous status + the outcome of a poll → the new status, its Events, and whether to write it.
 
-Pure: no I/O, no kopf. The handlers call :func:`reconcile_status` (or :func:`pending_status`,
-:func:`invalid_status`), then :func:`needs_write` and :func:`status_patch`.
+Pure: no I/O, no kopf. The reconciler calls :func:`reconcile_status` (or :func:`pending_status`
+after a spec change), then :func:`needs_write` and :func:`status_patch`.
 
 Semantics (kstatus):
 
@@ -54,7 +54,6 @@ from fcwatch.outcomes import Failure, Outcome, Success
 __all__ = [
     "EventSpec",
     "StatusUpdate",
-    "invalid_status",
     "needs_write",
     "pending_status",
     "reconcile_status",
@@ -294,19 +293,6 @@ def reconcile_status(
         events=tuple(events),
         visible_change=_visible(before) != _visible(status),
     )
-
-
-def invalid_status(
-    previous: Mapping[str, Any] | None,
-    reason: str,
-    message: str,
-    *,
-    generation: int,
-    now: datetime,
-) -> StatusUpdate:
-    """A stalled failure that needs no FC call (InvalidSpec, EndpointNotAllowed, ...)."""
-    failure = Failure(reason=reason, message=message, stalled=True)
-    return reconcile_status(previous, failure, generation=generation, now=now)
 
 
 def pending_status(

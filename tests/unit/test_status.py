@@ -30,7 +30,6 @@ from fcwatch.outcomes import Failure, Outcome, Success, Suspended, failure_from_
 from fcwatch.status import (
     EventSpec,
     StatusUpdate,
-    invalid_status,
     needs_write,
     pending_status,
     reconcile_status,
@@ -359,8 +358,9 @@ def test_recovery() -> None:
     assert ready(update.status)["lastTransitionTime"] == format_time(at(60))
 
 
-def test_invalid_status_is_a_stalled_failure() -> None:
-    update = invalid_status(None, INVALID_SPEC, "spec.limit must be ...", generation=2, now=T0)
+def test_an_invalid_spec_is_a_stalled_failure() -> None:
+    failure = Failure(INVALID_SPEC, "spec.limit must be ...", stalled=True)
+    update = reconcile_status(None, failure, generation=2, now=T0)
     assert ready(update.status)["reason"] == INVALID_SPEC
     assert ready(update.status)["observedGeneration"] == 2
     stalled = condition(update.status, "Stalled")
