@@ -67,6 +67,11 @@ status_writes = Counter(
     ("why",),
     registry=REGISTRY,
 )
+events_suppressed = Counter(
+    "fcwatch_events_suppressed_total",
+    "Events not posted because a watch exceeded its event budget (status still updated)",
+    registry=REGISTRY,
+)
 watches = Gauge("fcwatch_watches", "Watches the operator currently tracks", registry=REGISTRY)
 
 

@@ -32,7 +32,7 @@ from fcwatch.kube import KubeGateway, SecretUnreadable, StatusWriteFailed
 from fcwatch.operator_credentials import OperatorCredentials
 from fcwatch.outcomes import Failure, Outcome, Success, Suspended, failure_from_fc_error
 from fcwatch.refresh import RefreshRequest, RefreshTokens, initial_tokens, pending_refresh
-from fcwatch.scheduler import PollScheduler, RateLimiter, SharedCalls, jittered
+from fcwatch.scheduler import PollScheduler, RateLimiter, SharedCalls, TokenBucket, jittered
 from fcwatch.spec import InvalidSpec, WatchSpec, parse_spec
 from fcwatch.status import (
     StatusUpdate,
@@ -56,6 +56,10 @@ class ReconcilerSettings:
     concurrency: int = 32  # polls in flight
     stalled_backoff_max_seconds: float = 300.0
     share_fraction: float = 0.9  # identical targets reuse a result younger than this times interval
+    # Events per watch: a burst, then one per 5 minutes (client-go's spam filter uses the same
+    # numbers), so a function whose instances change every poll cannot flood the apiserver.
+    event_burst: int = 25
+    event_refill_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class WatchRecord:
     versions_exported: list[str] = field(default_factory=list)
     secret: tuple[str, str] | None = None
     retry_after: float | None = None  # FC asked us to wait this long (Retry-After)
+    event_budget: TokenBucket | None = None
 
     @property
     def generation(self) -> int:
@@ -108,6 +113,7 @@ class Reconciler:
         self._fc = fc
         self._operator_credentials = operator_credentials
         self._now = now
+        self._monotonic = monotonic
         self.records: dict[str, WatchRecord] = {}
         self.scheduler: PollScheduler[str] = PollScheduler(
             self.poll, concurrency=settings.concurrency
@@ -353,8 +359,20 @@ class Reconciler:
         for event in update.events:
             log = logger.warning if event.type == "Warning" else logger.info
             log("%s/%s %s: %s", record.namespace, record.name, event.reason, event.message)
-            await self._gateway.post_event(record.body, event.type, event.reason, event.message)
+            if self._event_budget(record).try_acquire():
+                await self._gateway.post_event(record.body, event.type, event.reason, event.message)
+            else:
+                metrics.events_suppressed.inc()
         self._export(record, now if isinstance(outcome, Success) else None)
+
+    def _event_budget(self, record: WatchRecord) -> TokenBucket:
+        if record.event_budget is None:
+            record.event_budget = TokenBucket(
+                1 / self.settings.event_refill_seconds,
+                self.settings.event_burst,
+                clock=self._monotonic,
+            )
+        return record.event_budget
 
     async def _write(self, record: WatchRecord, update: StatusUpdate, *, why: str) -> bool:
         patch = status_patch(record.status or None, update.status)

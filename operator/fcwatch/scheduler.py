@@ -180,6 +180,13 @@ class TokenBucket:
         self._refill()
         return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
 
+    def try_acquire(self) -> bool:
+        """Take a token if one is there; never waits."""
+        if self.wait_time() > 0:
+            return False
+        self._tokens -= 1
+        return True
+
     async def acquire(self) -> None:
         async with self._lock:
             while (wait := self.wait_time()) > 0:

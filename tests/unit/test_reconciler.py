@@ -322,3 +322,18 @@ async def test_a_refused_status_write_is_retried_and_the_watch_kept(parts: Any) 
     await reconciler.poll("u1")
     assert reconciler.records["u1"].status["instanceCount"] == 2
     assert [e[2] for e in gateway.events] == ["InstancesChanged"]
+
+
+async def test_events_per_watch_are_budgeted_status_is_not(parts: Any) -> None:
+    reconciler, gateway, fc, clock = parts
+    reconciler.observe("ADDED", watch(interval="5s"))
+    for i in range(40):  # the set changes on every poll
+        fc.instances = [Instance(f"i-{i}", "1")]
+        clock.now += dt.timedelta(seconds=5)
+        await reconciler.poll("u1")
+    assert reconciler.records["u1"].status["instances"][0]["instanceId"] == "i-39"
+    assert len(gateway.events) == 25  # the burst; refill is one per 300 s
+    clock.now += dt.timedelta(seconds=300)
+    fc.instances = [Instance("i-last", "1")]
+    await reconciler.poll("u1")
+    assert len(gateway.events) == 26
