@@ -12,12 +12,13 @@ import argparse
 import base64
 import contextlib
 import datetime as dt
+import functools
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -114,22 +115,40 @@ def _install(
             raise RuntimeError("the CRD did not become Established")
         time.sleep(0.3)
     core = client.CoreV1Api(api)
-    with contextlib.suppress(ApiException):
-        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE)))
+    _create(
+        lambda: core.create_namespace(
+            client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE))
+        )
+    )
     data: dict[str, bytes | str] = {
         "accessKeyId": base64.b64encode(keys[0].encode()).decode(),
         "accessKeySecret": base64.b64encode(keys[1].encode()).decode(),
     }
-    with contextlib.suppress(ApiException):
-        core.create_namespaced_secret(
-            NAMESPACE,
-            client.V1Secret(metadata=client.V1ObjectMeta(name=SECRET_NAME), data=data),
-        )
+    secret = client.V1Secret(metadata=client.V1ObjectMeta(name=SECRET_NAME), data=data)
+    _create(lambda: core.create_namespaced_secret(NAMESPACE, secret))
     custom = client.CustomObjectsApi(api)
-    time.sleep(1)  # discovery of a fresh CRD
     for watch in watches:
-        with contextlib.suppress(ApiException):
-            custom.create_namespaced_custom_object(GROUP, VERSION, NAMESPACE, PLURAL, watch)
+        _create(
+            functools.partial(
+                custom.create_namespaced_custom_object, GROUP, VERSION, NAMESPACE, PLURAL, watch
+            )
+        )
+
+
+def _create(create: Callable[[], object], timeout: float = 30.0) -> None:
+    """Create an object; one that already exists is fine (a re-run on --kubeconfig), a 404
+    while a fresh CRD is still being discovered is retried, anything else is raised."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            create()
+            return
+        except ApiException as exc:
+            if exc.status == 409:
+                return
+            if exc.status != 404 or time.monotonic() > deadline:
+                raise
+        time.sleep(0.3)
 
 
 @contextlib.contextmanager

@@ -62,13 +62,8 @@ async def startup(
     logger: logging.Logger | logging.LoggerAdapter[Any],
     **_: Any,
 ) -> None:
-    # Nothing is written to watched objects (see module docstring); these settings only make
-    # sure that stays so if a change handler is ever added.
-    settings.persistence.finalizer = "fcwatch.io/finalizer"
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix="fcwatch.io", key="last-handled-configuration"
-    )
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="fcwatch.io")
+    # kopf's persistence settings (finalizer, progress and diff-base storage) are left alone:
+    # with no change handlers, daemons or timers kopf never uses them (module docstring).
     settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 600
     settings.watching.client_timeout = 660

@@ -122,7 +122,7 @@ class Reconciler:
         self._limiter: RateLimiter[str] = RateLimiter(
             settings.fc_rate_per_endpoint, settings.fc_burst_per_endpoint, clock=monotonic
         )
-        self._secrets: dict[tuple[str, str], Mapping[str, str] | None] = {}
+        self._secrets: dict[tuple[str, str], Credentials | Failure] = {}
         self._secret_users: dict[tuple[str, str], set[str]] = {}
 
     async def run(self) -> None:
@@ -275,27 +275,17 @@ class Reconciler:
                 )
             return own
         key = (record.namespace, ref.name)
-        if key not in self._secrets:
+        if key not in self._secrets:  # read and decoded once per Secret version
             try:
-                self._secrets[key] = await self._gateway.read_secret_data(*key)
+                data = await self._gateway.read_secret_data(*key)
             except SecretUnreadable as exc:  # e.g. RBAC: retried next poll, not cached
                 return Failure(
                     CREDENTIALS_MISSING,
                     f"cannot read Secret {ref.name!r} (spec.credentialsRef): {exc}",
                     stalled=False,
                 )
-        data = self._secrets[key]
-        if data is None:
-            return Failure(
-                CREDENTIALS_MISSING,
-                f"Secret {ref.name!r} (spec.credentialsRef) not found in namespace "
-                f"{record.namespace!r}",
-                stalled=True,
-            )
-        try:
-            return credentials_from_secret_data(data)
-        except CredentialsError as exc:
-            return Failure(CREDENTIALS_MISSING, f"Secret {ref.name!r}: {exc}", stalled=True)
+            self._secrets[key] = _credentials_from_secret(key, data)
+        return self._secrets[key]
 
     async def _call_fc(
         self,
@@ -413,3 +403,19 @@ class Reconciler:
             cap = max(interval, self.settings.stalled_backoff_max_seconds)
             return jittered(min(cap, interval * 2 ** max(0, record.failures_in_a_row - 1)))
         return jittered(max(interval, record.retry_after or 0.0))
+
+
+def _credentials_from_secret(
+    key: tuple[str, str], data: Mapping[str, str] | None
+) -> Credentials | Failure:
+    namespace, name = key
+    if data is None:
+        return Failure(
+            CREDENTIALS_MISSING,
+            f"Secret {name!r} (spec.credentialsRef) not found in namespace {namespace!r}",
+            stalled=True,
+        )
+    try:
+        return credentials_from_secret_data(data)
+    except CredentialsError as exc:
+        return Failure(CREDENTIALS_MISSING, f"Secret {name!r}: {exc}", stalled=True)

@@ -78,9 +78,6 @@ class PollScheduler(Generic[K]):
     def __contains__(self, key: object) -> bool:
         return key in self._due or key in self._running
 
-    def __len__(self) -> int:
-        return len(set(self._due) | self._running)
-
     def schedule(self, key: K, delay: float) -> None:
         """Poll ``key`` after ``delay`` seconds (replacing any earlier plan)."""
         if key in self._running:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -87,8 +88,6 @@ class Cluster:
         return client.CustomObjectsApi(self.api_client)
 
     def audit_entries(self) -> list[dict[str, object]]:
-        import json
-
         path = Path(self.local.audit_log)
         if not path.exists():
             return []
